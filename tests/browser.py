@@ -1,0 +1,26 @@
+"""Helpers for driving the app in headless Chromium."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import MailUser
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def browser_sign_in(page, base_url: str, user: MailUser) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("#username", user.address)
+    page.fill("#password", user.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/b/{user.address}/INBOX/")
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core in the page (the context must bypass CSP to inject it)."""
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target)}))"
+    )
