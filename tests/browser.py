@@ -17,6 +17,16 @@ def browser_sign_in(page, base_url: str, user: MailUser) -> None:
     page.wait_for_url(f"**/b/{user.address}/INBOX/")
 
 
+def follow(page, selector: str) -> None:
+    """Click a link that loads a new page and wait until that page's scripts have run.
+
+    htmx binds its triggers when the document is ready: typing or choosing a file
+    before then is not seen by them, so a test must not act earlier than a person could.
+    """
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def axe_violations(page) -> list[dict]:
     """Run axe-core in the page (the context must bypass CSP to inject it)."""
     page.add_script_tag(path=str(AXE))

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser import axe_violations, browser_sign_in
+from tests.browser import axe_violations, browser_sign_in, follow
 from tests.compose_support import (
     another_user,
     attachments_of,
@@ -31,7 +31,7 @@ def test_write_attach_and_send(browser, live_server, mail_user, mail_backend, ja
     context = browser.new_context(java_script_enabled=javascript)
     page = context.new_page()
     browser_sign_in(page, live_server, mail_user)
-    page.click("text=Nouveau message")
+    follow(page, "text=Nouveau message")
     assert "10 Mo" in page.inner_text(".compose-files")  # the limit, before any upload
     page.fill("#to", f"Dr Pair <{peer.address}>")
     page.fill("#subject", "Bilan sanguin")
@@ -65,7 +65,7 @@ def test_reply_from_the_message_view(browser, live_server, mail_user, mail_backe
     page = context.new_page()
     browser_sign_in(page, live_server, mail_user)
     page.goto(f"{live_server}/b/{mail_user.address}/INBOX/{uid}")
-    page.click(".compose-actions >> text=Répondre")
+    follow(page, ".compose-actions >> text=Répondre")
     assert page.input_value("#subject") == "Re: Demande d'avis"
     assert peer.address in page.input_value("#to")
     assert "> Qu'en pensez-vous ?" in page.input_value("#body")
@@ -82,7 +82,7 @@ def test_typing_saves_the_draft_without_a_click(browser, live_server, mail_user,
     context = browser.new_context()
     page = context.new_page()
     browser_sign_in(page, live_server, mail_user)
-    page.click("text=Nouveau message")
+    follow(page, "text=Nouveau message")
     page.fill("#subject", "Brouillon automatique")
     page.wait_for_selector(".draft-status:has-text('Brouillon enregistré')")
     page.wait_for_url(re.compile(r".*/compose/draft/\d+$"))
@@ -98,7 +98,7 @@ def test_a_file_too_big_is_refused_before_upload(browser, live_server, mail_user
     context = browser.new_context()
     page = context.new_page()
     browser_sign_in(page, live_server, mail_user)
-    page.click("text=Nouveau message")
+    follow(page, "text=Nouveau message")
     page.fill("#body", "Texte à garder")
     requests = []
     page.on("request", lambda r: requests.append(r) if r.method == "POST" else None)
@@ -117,7 +117,7 @@ def test_compose_page_has_no_accessibility_violations(browser, live_server, mail
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     browser_sign_in(page, live_server, mail_user)
-    page.click("text=Nouveau message")
+    follow(page, "text=Nouveau message")
     page.wait_for_selector("#compose-form")
     assert axe_violations(page) == []
     context.close()

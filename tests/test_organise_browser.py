@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import axe_violations, browser_sign_in
+from tests.browser import axe_violations, browser_sign_in, follow
 from tests.mailfactory import message
 
 pytestmark = pytest.mark.browser
@@ -119,7 +119,7 @@ def test_message_view_actions_and_eml_download(browser, live_server, mail_user, 
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     browser_sign_in(page, live_server, mail_user)
-    page.click("text=Lettre de liaison")
+    follow(page, "text=Lettre de liaison")
     page.click(".organise-actions button[value=flag]")
     assert "1 message suivi." in page.locator(".organise-notice").inner_text()
     with page.expect_download() as download_info:
