@@ -152,7 +152,7 @@ def test_keyboard_shortcuts_once_turned_on(browser, live_server, inbox_user, mai
     page.keyboard.press("j")  # off by default: nothing happens
     assert page.evaluate("document.activeElement.tagName") == "BODY"
     page.goto(f"{live_server}/b/{inbox_user.address}/_shortcuts")
-    page.click("text=Activer les raccourcis clavier")
+    follow(page, "text=Activer les raccourcis clavier")
     page.goto(f"{live_server}/b/{inbox_user.address}/INBOX/")
     page.keyboard.press("j")
     page.keyboard.press("j")
