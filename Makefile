@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 HTMX := webmail/static/vendor/htmx.min.js
 TRANSLATIONS := $(patsubst %.po,%.mo,$(wildcard webmail/translations/*/LC_MESSAGES/messages.po))
 DEV_ENV := PLI_TLS_CA_FILE=$(CURDIR)/var/devmail/tls/ca.pem PLI_IMAP_PORT=10143 PLI_SMTP_PORT=10587
+# The demo accounts open at once; each can still turn the second factor on (README).
+DEV_ENV += PLI_SECOND_FACTOR=optional
 # Delegation on the dev rig: its master user, and Pli's sender-login map loaded into its Postfix.
 DEV_ENV += PLI_IMAP_MASTER_USER=pli-master PLI_IMAP_MASTER_PASSWORD=Pli-Master-Dev-2026 \
   PLI_SENDER_LOGIN_MAP=$(CURDIR)/var/sender_logins \

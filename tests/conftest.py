@@ -81,6 +81,8 @@ def app_config(mail_backend: MailBackend, database_url: str, **extra: object) ->
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Most tests sign in with a password alone; test_second_factor.py asks for a code.
+        "SECOND_FACTOR": "optional",
         # Delegation: the rig's master user, and Pli's sender-login map loaded into its Postfix.
         "IMAP_MASTER_USER": mail_backend.config.master_user,
         "IMAP_MASTER_PASSWORD": mail_backend.config.master_password,

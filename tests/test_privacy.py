@@ -150,7 +150,7 @@ def test_the_export_holds_the_persons_data_and_nothing_of_others_or_secrets(app,
     names = set(archive.namelist())
     assert {"README.txt", "account.json", "professional.json", "preferences.json",
             "delegations_given.json", "delegations_received.json", "consent_records.json",
-            "privacy_requests.json", "sessions.json", "traces.json",
+            "privacy_requests.json", "sessions.json", "second_factor.json", "traces.json",
             "usage_statistics.json"} == names
     data = {name: json.loads(archive.read(name)) for name in names if name.endswith(".json")}
     readme = archive.read("README.txt").decode()

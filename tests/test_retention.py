@@ -25,6 +25,7 @@ from webmail.models import (
     FunctionalTrace,
     PrivacyRequest,
     RecentCorrespondent,
+    SecondFactor,
     Signature,
     TechnicalEvent,
     TraceChain,
@@ -148,6 +149,8 @@ def _arrange_related_rows(app, account_id: int, address: str, other: str) -> dic
             ConsentRecord(subject="s" * 32, account_id=account_id, category="audience",
                           granted=True, policy_version="1"),
             PrivacyRequest(account_id=account_id, address=address, kind="erasure"),
+            SecondFactor(account_id=account_id, secret=b"encrypted", last_step=1,
+                         recovery_hashes=["0" * 64]),
         ])
         db.session.commit()
     return {
@@ -158,6 +161,7 @@ def _arrange_related_rows(app, account_id: int, address: str, other: str) -> dic
         "received": select(Delegation).where(Delegation.delegate == address),
         "consent": select(ConsentRecord).where(ConsentRecord.subject == "s" * 32),
         "request": select(PrivacyRequest).where(PrivacyRequest.address == address),
+        "second factor": select(SecondFactor).where(SecondFactor.account_id == account_id),
     }
 
 

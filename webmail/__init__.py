@@ -55,7 +55,8 @@ def _init_login(app: Flask) -> None:
     def load_user(user_id: str):
         # Only a server-side session can carry a signed-in user, never the anonymous cookie.
         open_session = getattr(session, "open_session", None)
-        if open_session is None or str(open_session.record.account_id) != user_id:
+        if (open_session is None or open_session.record.awaiting_code
+                or str(open_session.record.account_id) != user_id):
             return None
         return open_session.record.account
 
@@ -79,3 +80,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy.bp)
     from webmail.blueprints import consent
     app.register_blueprint(consent.bp)
+    from webmail.blueprints import second_factor
+    app.register_blueprint(second_factor.bp)
+    app.before_request(second_factor.require_enrolment)

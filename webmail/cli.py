@@ -76,6 +76,16 @@ def restore_command(address: str) -> None:
     click.echo(f"{address.strip().lower()} is no longer marked deleted")
 
 
+@admin_cli.command("reset-second-factor")
+@click.argument("address")
+def reset_second_factor_command(address: str) -> None:
+    """Remove ADDRESS's second factor (lost phone and recovery codes) and end its sessions."""
+    with _admin_errors():
+        admin.reset_second_factor(address, admin.command_line_actor())
+    click.echo(f"{address.strip().lower()} has no second factor any more; its sessions "
+               "are ended")
+
+
 @admin_cli.command("traces")
 @click.argument("address")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))

@@ -48,6 +48,10 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
     "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # A code from an authenticator app after the password (README "Second factor"):
+    # "required" makes everyone set one up at their next sign-in; "optional" lets each
+    # person choose. Password-only sign-in is not acceptable for health professionals.
+    "SECOND_FACTOR": "required",
     # Presentation.
     "TIMEZONE": "Europe/Paris",
     "DEFAULT_LOCALE": "fr",
@@ -100,6 +104,10 @@ def _derive(app: Flask) -> None:
         config[key] = int(config[key])
     config["AUDIENCE_MEASUREMENT"] = _flag(config["AUDIENCE_MEASUREMENT"])
     config["COOKIE_POLICY_VERSION"] = str(config["COOKIE_POLICY_VERSION"])
+    config["SECOND_FACTOR"] = str(config["SECOND_FACTOR"]).lower()
+    if config["SECOND_FACTOR"] not in ("required", "optional"):
+        raise ValueError("PLI_SECOND_FACTOR must be required or optional, "
+                         f"not {config['SECOND_FACTOR']!r}")
     for key in ("IMAP_SECURITY", "SMTP_SECURITY"):
         config[key] = str(config[key]).lower()
         if config[key] not in ("starttls", "tls", "plain"):

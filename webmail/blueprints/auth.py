@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from imap_bridge.errors import AuthenticationFailed, MailServerUnavailable
+from webmail.blueprints import second_factor
 from webmail.extensions import limiter
 from webmail.forms import LoginForm
-from webmail.navigation import safe_next
 from webmail.services.auth import InvalidCredentials, MailboxClosed, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
@@ -37,7 +37,7 @@ def login():
     error, status = None, 200
     if form.validate_on_submit():
         try:
-            account = sign_in(form.username.data, form.password.data,
+            checked = sign_in(form.username.data, form.password.data,
                               request.remote_addr or "", request.user_agent.string)
         except (AuthenticationFailed, InvalidCredentials):
             error, status = gettext("Wrong address or password."), 401
@@ -48,9 +48,7 @@ def login():
             error, status = gettext("The mail server cannot be reached right now. "
                                     "Please try again in a moment."), 503
         else:
-            login_user(account)
-            default = url_for("mail.folder", mailbox=account.address, folder="INBOX")
-            return redirect(safe_next(request.args.get("next"), default))
+            return second_factor.after_password(checked, request.args.get("next"))
     elif request.method == "POST":
         error, status = gettext("Please enter your address and your password."), 400
     if getattr(g, "session_expired", False) and error is None:

@@ -24,7 +24,13 @@ from flask_login import current_user, login_required
 
 from webmail.i18n import current_language
 from webmail.models import Account
-from webmail.services import account_security, privacy, privacy_export, privacy_requests
+from webmail.services import (
+    account_security,
+    privacy,
+    privacy_export,
+    privacy_requests,
+    second_factor,
+)
 from webmail.services.privacy import Contacts, ProfileError, RetentionTerms
 from webmail.services.privacy_requests import RequestError
 
@@ -144,6 +150,7 @@ def _render(section: str | None = None, **extra):
         "sign_ins": account_security.recent_sign_ins(me),
         "failed_sign_ins": account_security.failed_sign_ins(me),
         "active_sessions": account_security.active_sessions(me, _current_session_id()),
+        "second_factor": second_factor.status(me),
         "contacts": Contacts.from_config(config),
         "errors": {}, "values": {}, "notice": None, **extra,
     }

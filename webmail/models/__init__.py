@@ -10,11 +10,12 @@ from webmail.models.privacy import (
     PrivacyRequestKind,
     PrivacyRequestStatus,
 )
+from webmail.models.second_factor import SecondFactor
 from webmail.models.session import UserSession
 from webmail.models.statistics import AnonymousCounter, UsageCounter
 from webmail.models.trace import FunctionalTrace, TechnicalEvent, TraceChain
 
 __all__ = ["Account", "AnonymousCounter", "Base", "ConsentRecord", "Delegation",
            "DelegationRight", "FunctionalTrace", "PrivacyRequest", "PrivacyRequestKind",
-           "PrivacyRequestStatus", "RecentCorrespondent", "Signature", "TechnicalEvent",
-           "TraceChain", "UsageCounter", "UserSession"]
+           "PrivacyRequestStatus", "RecentCorrespondent", "SecondFactor", "Signature",
+           "TechnicalEvent", "TraceChain", "UsageCounter", "UserSession"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, Boolean, ForeignKey, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webmail.models.account import Account
@@ -31,5 +31,8 @@ class UserSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
+    # The password was right but the second factor is still to be typed: nobody is signed
+    # in yet, the record only carries the encrypted password across that step.
+    awaiting_code: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     account: Mapped[Account] = relationship(lazy="joined")

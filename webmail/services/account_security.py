@@ -42,7 +42,9 @@ class ActiveSession:
 
 
 def recent_sign_ins(account: Account, limit: int = RECENT) -> list[SignIn]:
-    rows = db.session.scalars(select(UserSession).where(UserSession.account_id == account.id)
+    rows = db.session.scalars(select(UserSession)
+                              .where(UserSession.account_id == account.id,
+                                     UserSession.awaiting_code.is_(False))
                               .order_by(UserSession.created_at.desc(), UserSession.id.desc())
                               .limit(limit))
     return [SignIn(row.created_at, describe_device(row.user_agent), row.ip_address)
@@ -99,5 +101,6 @@ def _live(account: Account) -> list[UserSession]:
     return list(db.session.scalars(
         select(UserSession).where(UserSession.account_id == account.id,
                                   UserSession.ended_at.is_(None),
+                                  UserSession.awaiting_code.is_(False),
                                   UserSession.last_seen_at > now - idle,
                                   UserSession.created_at > now - absolute)))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from webmail.db import db
 from webmail.models import Account
 from webmail.models.base import utcnow
-from webmail.services import sessions, trace_chain, traces
+from webmail.services import second_factor, sessions, trace_chain, traces
 from webmail.services.auth import InvalidCredentials, normalise_address
 
 
@@ -93,6 +93,19 @@ def restore(raw_address: str, actor: str) -> None:
     with db.engine.begin() as connection:
         trace_chain.set_mailbox_deleted(connection, address, None)
     traces.record("mailbox_restored", actor=actor, mailbox=address)
+
+
+def reset_second_factor(raw_address: str, actor: str) -> None:
+    """For someone who lost both their phone and their recovery codes, once the
+    administrator has checked who is asking: the factor goes, and so do the person's
+    sessions. Under "required" they set up a new app at their next sign-in."""
+    address = parse_address(raw_address)
+    account = _account(address)
+    if account is None or not second_factor.is_enabled(account):
+        raise AdminError(f"{address} has no second factor")
+    second_factor.disable(account)
+    sessions.end_all_for(account.id, reason="factor_reset")
+    traces.record("second_factor_reset", actor=actor, mailbox=address)
 
 
 def _account(address: str) -> Account | None:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from webmail.db import db
 from webmail.models import Account, UsageCounter, UserSession
 from webmail.models.base import utcnow
-from webmail.services import delegation, privacy, privacy_requests, traces
+from webmail.services import delegation, privacy, privacy_requests, second_factor, traces
 from webmail.services.user_agents import describe_device
 
 FILES = (
@@ -42,6 +42,9 @@ FILES = (
     ("sessions.json", lazy_gettext(
         "Your sign-in sessions: start, last activity, end and why, IP address and browser. "
         "Session keys are not included.")),
+    ("second_factor.json", lazy_gettext(
+        "Whether a second factor is on, since when, and how many recovery codes are left. "
+        "The secret key and the codes themselves are not included.")),
     ("traces.json", lazy_gettext(
         "The functional traces of your own actions (sign-ins, messages opened, sent, "
         "moved, delegations…): the action, when, in which mailbox, from which IP address. "
@@ -89,6 +92,7 @@ def _files(account: Account, language: str) -> dict[str, object]:
              "updated_at": _iso(row.updated_at)}
             for row in privacy_requests.for_account(account)],
         "sessions.json": _sessions(account),
+        "second_factor.json": _second_factor(account),
         "traces.json": [{**entry.as_dict(), "label": entry.label}
                         for entry in traces.traces_for_actor(account.address)],
         "usage_statistics.json": _usage(account.address),
@@ -124,6 +128,12 @@ def _delegation(row, other: str) -> dict:
             "end_date": row.end_date.isoformat() if row.end_date else None,
             "ended_at": _iso(row.ends_at) if row.ends_at and row.ends_at <= utcnow() else None,
             "created_at": _iso(row.created_at)}
+
+
+def _second_factor(account: Account) -> dict:
+    factor = second_factor.status(account)
+    return {"enabled": factor.enabled, "since": _iso(factor.since),
+            "recovery_codes_left": factor.recovery_codes_left}
 
 
 def _sessions(account: Account) -> list[dict]:

@@ -125,7 +125,8 @@ def _accounts(report: RetentionReport, cutoff: datetime) -> None:
 def _erase_related(connection: Connection, account_id: int, address: str,
                    dry_run: bool) -> int:
     """Rows about the person that do not cascade from the account row: what they wrote
-    and chose, and delegations given or received. (Sessions and privacy requests cascade.)"""
+    and chose, and delegations given or received. (Sessions, privacy requests and the
+    second factor cascade.)"""
     wheres = [
         (Signature, or_(Signature.actor == address, Signature.identity == address)),
         (RecentCorrespondent, RecentCorrespondent.mailbox == address),

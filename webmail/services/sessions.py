@@ -20,6 +20,7 @@ from webmail.models.base import utcnow
 
 COOKIE_PREFIX = "s."
 TOUCH_EVERY = timedelta(seconds=60)  # last-seen writes are throttled to one a minute
+CODE_WAIT = timedelta(minutes=5)  # between a right password and the second factor's code
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,10 @@ class SessionEnded(Exception):
     """The session expired, was signed out or revoked."""
 
 
-def create(account: Account, password: str, ip_address: str, user_agent: str) -> tuple[
-        OpenSession, str]:
-    """Start a session for `account`; returns it and the cookie value to hand the browser."""
+def create(account: Account, password: str, ip_address: str, user_agent: str,
+           awaiting_code: bool = False) -> tuple[OpenSession, str]:
+    """Start a session for `account`; returns it and the cookie value to hand the browser.
+    With `awaiting_code` it signs nobody in until the second factor is checked."""
     token = secrets.token_urlsafe(32)
     key = Fernet.generate_key()
     record = UserSession(
@@ -60,6 +62,7 @@ def create(account: Account, password: str, ip_address: str, user_agent: str) ->
         data={},
         ip_address=ip_address[:45],
         user_agent=user_agent[:300],
+        awaiting_code=awaiting_code,
     )
     db.session.add(record)
     db.session.flush()
@@ -75,6 +78,9 @@ def find(cookie_value: str, policy: SessionPolicy, now: datetime | None = None) 
     if record is None or record.ended_at is not None:
         raise SessionEnded("unknown or ended session")
     now = now or utcnow()
+    if record.awaiting_code and now - record.created_at > CODE_WAIT:
+        end(record, "code_timeout", now)
+        raise SessionEnded("the second factor was not given in time")
     if now - record.last_seen_at > policy.idle:
         end(record, "idle", now)
         raise SessionEnded("idle timeout")

@@ -53,6 +53,10 @@ ACTION_LABELS = {
     "admin_revoked": lazy_gettext("Administrator role removed"),
     "traces_erased": lazy_gettext("Traces erased at the end of their retention"),
     "traces_viewed": lazy_gettext("Traces consulted by an administrator"),
+    "second_factor_enabled": lazy_gettext("Second factor turned on"),
+    "second_factor_disabled": lazy_gettext("Second factor turned off"),
+    "second_factor_reset": lazy_gettext("Second factor removed by an administrator"),
+    "recovery_codes_renewed": lazy_gettext("New recovery codes made"),
 }
 # Keys that would carry what traces must never hold: content, subjects, secrets.
 FORBIDDEN_DETAIL_KEYS = frozenset({
