@@ -1,7 +1,9 @@
-"""Information messages Pli files into a mailbox itself (delegation added, changed, removed).
+"""Short messages Pli writes itself: information filed into a mailbox (delegation added,
+changed, removed; a patient's answer to a secure link) and the emails that tell a patient
+a secure message is waiting.
 
-They are built like any mail (RFC 5322, UTF-8 plain text) and stored with APPEND, so the
-record stays in the mailbox, where the person reads it, whatever happens to Pli.
+They are built like any mail (RFC 5322, UTF-8 plain text) by the email library; filed ones
+are stored with APPEND, so the record stays in the mailbox whatever happens to Pli.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ _POLICY = policy.SMTP.clone(max_line_length=78)
 
 
 def build_notice(sender: Address, recipient: str, subject: str, body: str,
-                 date: datetime) -> bytes:
+                 date: datetime, on_behalf: Address | None = None) -> bytes:
     """A plain-text UTF-8 message; header values come from the email library, so no
-    caller-supplied text can inject a header."""
+    caller-supplied text can inject a header. `on_behalf` is the Sender when someone
+    writes for the From (a delegate)."""
     message = EmailMessage(policy=_POLICY)
     message["From"] = sender
+    if on_behalf is not None:
+        message["Sender"] = on_behalf
     message["To"] = recipient
     message["Subject"] = subject
     message["Date"] = format_datetime(date)
@@ -35,3 +40,22 @@ def build_notice(sender: Address, recipient: str, subject: str, body: str,
 def file_notice(client: IMAPClient, folder: str, raw: bytes, date: datetime) -> None:
     """Store the notice, unread, in `folder` (normally INBOX)."""
     client.append(folder, raw, flags=(), msg_time=date)
+
+
+def build_answer(sender: Address, recipient: str, subject: str, body: str, date: datetime,
+                 in_reply_to: str | None, marker: str) -> bytes:
+    """An answer written on Pli's web page by someone without a mailbox here (a patient),
+    threaded under the message it answers; `marker` (X-Pli-Patient-Link) says where it
+    came from, so the reader can show it apart from professional mail."""
+    message = EmailMessage(policy=_POLICY)
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = subject
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = make_msgid(domain=recipient.rpartition("@")[2] or None)
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
+    message["X-Pli-Patient-Link"] = marker
+    message.set_content(body, charset="utf-8")
+    return message.as_bytes()

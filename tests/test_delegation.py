@@ -163,8 +163,8 @@ def test_a_rights_change_applies_from_the_next_request(app, trio: Trio):
     for url in posts:
         response = delegate.post(url, data={**FORM, "csrf_token": csrf})
         assert response.status_code == 403, url
-        needed = ("Lecture, classement et envoi" if "/compose/" in url
-                  else "Lecture et classement")
+        needed = ("Lecture, classement et envoi"  # secure links for patients are sending
+                  if "/compose/" in url or "/patient-links/" in url else "Lecture et classement")
         assert f"Cette action demande « {needed}" in response.get_data(as_text=True), url
 
 

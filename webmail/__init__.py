@@ -82,4 +82,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(consent.bp)
     from webmail.blueprints import second_factor
     app.register_blueprint(second_factor.bp)
+    from webmail.blueprints import patient
+    app.register_blueprint(patient.bp)
     app.before_request(second_factor.require_enrolment)

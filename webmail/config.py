@@ -77,6 +77,12 @@ DEFAULTS: dict[str, object] = {
     "SUPERVISORY_AUTHORITY_POSTAL_ADDRESS": "CNIL, 3 place de Fontenoy, TSA 80715, "
                                             "75334 Paris Cedex 07",
     "SUPERVISORY_AUTHORITY_URL": "https://www.cnil.fr/fr/adresser-une-plainte",
+    # Secure links for patients (README "Secure links for patients"): how long a link
+    # opens (at most 28 days), how long its status stays listed after that, and the
+    # address patients reach Pli at (default: the one the professional is using).
+    "PATIENT_LINK_DAYS": 28,
+    "PATIENT_LINK_KEEP_DAYS": 30,
+    "PUBLIC_URL": "",
     "LOG_LEVEL": "INFO",  # JSON lines on stderr; WARNING and worse also kept in the DB
     "ENV": "development",  # "production" turns on the safety checks
 }
@@ -100,7 +106,7 @@ def _derive(app: Flask) -> None:
     for key in ("IMAP_PORT", "SMTP_PORT", "PAGE_SIZE", "SESSION_IDLE_MINUTES",
                 "SESSION_MAX_HOURS", "IMAP_TIMEOUT", "IMAP_POOL_IDLE_SECONDS",
                 "IMAP_POOL_MAX_IDLE", "FOLDER_CACHE_SECONDS", "LIST_CACHE_ENTRIES",
-                "MAX_MESSAGE_BYTES"):
+                "MAX_MESSAGE_BYTES", "PATIENT_LINK_DAYS", "PATIENT_LINK_KEEP_DAYS"):
         config[key] = int(config[key])
     config["AUDIENCE_MEASUREMENT"] = _flag(config["AUDIENCE_MEASUREMENT"])
     config["COOKIE_POLICY_VERSION"] = str(config["COOKIE_POLICY_VERSION"])

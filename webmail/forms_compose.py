@@ -37,6 +37,7 @@ class ComposeForm(FlaskForm):
     rich = BooleanField()
     read_receipt = BooleanField()
     delivery_receipt = BooleanField()
+    patient_link = BooleanField()
     draft_uid = HiddenField()
     source_mode = HiddenField()
     source_folder = HiddenField()
@@ -46,7 +47,7 @@ class ComposeForm(FlaskForm):
     def from_state(cls, state: ComposeState) -> ComposeForm:
         form = cls(formdata=None)
         for name in ("to", "cc", "bcc", "subject", "body", "rich", "read_receipt",
-                     "delivery_receipt"):
+                     "delivery_receipt", "patient_link"):
             getattr(form, name).data = getattr(state, name)
         form.draft_uid.data = "" if state.draft_uid is None else str(state.draft_uid)
         if state.source is not None:
@@ -62,6 +63,7 @@ class ComposeForm(FlaskForm):
             subject=self.subject.data or "", body=self.body.data or "",
             rich=bool(self.rich.data), read_receipt=bool(self.read_receipt.data),
             delivery_receipt=bool(self.delivery_receipt.data),
+            patient_link=bool(self.patient_link.data),
             draft_uid=parse_uid(self.draft_uid.data, optional=True),
         )
         if self.source_mode.data:

@@ -44,6 +44,7 @@ from webmail.services import (
     compose_send,
     compose_text,
     mail,
+    patient_links,
 )
 from webmail.services.access import MailboxAccess, require_mailbox
 from webmail.services.compose import ComposeProblem, ComposeState, SendFailed
@@ -138,6 +139,7 @@ def sent(mailbox: str):
     return render_template("compose/sent.html", access=access, folder=folder, uid=uid,
                            count=request.args.get("count", 0, type=int),
                            reports=request.args.get("reports") == "1",
+                           patient=request.args.get("patient", "")[:320],
                            folders=mail.list_folders(access), current=folder)
 
 
@@ -237,13 +239,29 @@ def compose_is_drafts(access: MailboxAccess, folder: str) -> bool:
 def _send(access: MailboxAccess, state: ComposeState, files):
     # Files attached at the last moment (without JavaScript) go straight into the message;
     # the draft gets them only if the send fails, so 5 MB is not stored twice for nothing.
+    if state.patient_link and not patient_links.available():
+        state.errors["patient_link"] = gettext("Secure links for patients are not set up on "
+                                               "this server (ask your administrator).")
+        return _answer(access, compose.save(access, state, files), status=422)
     try:
-        result = compose_send.send(access, state, files)
+        if state.patient_link:
+            result = compose_send.send_secure_link(access, state, files, _patient_url)
+        else:
+            result = compose_send.send(access, state, files)
     except SendFailed as failure:
         return _answer(access, failure.state, error=failure.message, status=503)
     return redirect(url_for(".sent", mailbox=access.mailbox, folder=result.sent_folder or "",
                             uid=result.sent_uid, count=len(result.recipients),
-                            reports="1" if result.delivery_reports else None))
+                            reports="1" if result.delivery_reports else None,
+                            patient=result.recipients[0] if state.patient_link else None))
+
+
+def _patient_url(url_token: str) -> str:
+    """The link the patient receives: on PLI_PUBLIC_URL when set, else on this host."""
+    base = str(current_app.config["PUBLIC_URL"]).rstrip("/")
+    if base:
+        return base + url_for("patient.open_link", url_token=url_token)
+    return url_for("patient.open_link", url_token=url_token, _external=True)
 
 
 def _after_save(access: MailboxAccess, state: ComposeState):

@@ -37,6 +37,7 @@ NEXT = "pli_next"  # in the session: where to go once the code is right
 _OPEN_TO_UNENROLLED = frozenset({
     "static", "auth.logout", "site.choose_language", "consent.cookies", "consent.choose",
     "second_factor.settings", "second_factor.start", "second_factor.confirm",
+    "patient.open_link", "patient.body", "patient.attachment", "patient.answer",
 })
 
 

@@ -71,6 +71,7 @@ class ComposeState:
     rich: bool = False
     read_receipt: bool = False
     delivery_receipt: bool = False
+    patient_link: bool = False  # send as a secure link to a patient (patient_links.py)
     draft_uid: int | None = None
     source: Source | None = None
     attachments: tuple[Attachment, ...] = ()

@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
+from email.headerregistry import Address
 from typing import TypeVar
 
 from flask import current_app
@@ -22,7 +23,9 @@ from imap_bridge import smtp
 from imap_bridge.compose import Outgoing
 from imap_bridge.connection import ServerSettings
 from imap_bridge.errors import AuthenticationFailed, MailError, MailServerUnavailable
-from webmail.services import compose_book, delegation, mail
+from imap_bridge.notice import build_notice
+from webmail.models.base import utcnow
+from webmail.services import compose_book, delegation, mail, patient_links
 from webmail.services.access import MailboxAccess
 from webmail.services.compose import (
     ComposeProblem,
@@ -47,19 +50,7 @@ _ENVID = re.compile(r"[\x21-\x2a\x2c-\x3c\x3e-\x7e]{1,100}")
 def send(access: MailboxAccess, state: ComposeState, files: list[NewFile] = ()) -> SentMessage:
     """Send, then file the copy in Sent and remove the draft. On failure the draft is
     saved and SendFailed says what happened."""
-    stored = stored_draft(access, state.draft_uid) if state.draft_uid is not None else None
-    kept = kept_files(stored, ())
-    files = within_limits(state, kept, list(files))
-    try:
-        if state.errors:
-            raise ComposeProblem(state)
-        outgoing = build_outgoing(access, state, stored, kept + files, for_draft=False)
-        if not outgoing.recipients:
-            state.errors["to"] = gettext("Add at least one recipient.")
-            raise ComposeProblem(state)
-        raw = serialise(state, outgoing, with_bcc=False)
-    except ComposeProblem as problem:
-        raise ComposeProblem(_keep_uploads(access, problem.state, files)) from None
+    outgoing, raw, files = _prepare(access, state, files)
     identity = delegation.sender_identity(access)
     reports_id = envelope_id(outgoing.message_id) if state.delivery_receipt else None
     envelope = smtp.Envelope(identity.envelope_from, outgoing.recipients, reports_id)
@@ -70,6 +61,58 @@ def send(access: MailboxAccess, state: ComposeState, files: list[NewFile] = ()) 
         log.warning("send failed for %s: %s", access.mailbox, type(error).__name__)
         raise _failed(access, state, files, error) from error
     return _after_send(access, state, outgoing, raw, submitted)
+
+
+def send_secure_link(access: MailboxAccess, state: ComposeState, files: list[NewFile],
+                     link_url: Callable[[str], str]) -> SentMessage:
+    """Keep the message for one patient behind a secure link, then email them the link
+    and, separately, the one-time code (neither email holds any health data). The copy in
+    Sent is the message itself. If either email cannot be sent, the link is withdrawn
+    and the draft kept, as for any failed send."""
+    outgoing, raw, files = _prepare(access, state, files, patient=True)
+    patient = outgoing.recipients[0]
+    identity = delegation.sender_identity(access)
+    new = patient_links.create(access.mailbox, access.actor, identity.from_name, patient, raw,
+                               outgoing.message_id)
+    sender = Address(identity.from_name, addr_spec=identity.from_address)
+    on_behalf = Address(identity.sender_name, addr_spec=identity.sender_address) \
+        if identity.sender_address else None
+    envelope = smtp.Envelope(identity.envelope_from, (patient,), None)
+    try:
+        for subject, body in patient_links.emails(new, identity.from_name
+                                                  or identity.from_address,
+                                                  link_url(new.url_token)):
+            message = build_notice(sender, patient, subject, body, utcnow(), on_behalf)
+            submitted = smtp.submit(smtp_settings(), access.credentials(), envelope, message)
+    except (MailServerUnavailable, AuthenticationFailed, smtp.SubmissionRefused,
+            smtp.RecipientsRefused) as error:
+        log.warning("secure link not sent for %s: %s", access.mailbox, type(error).__name__)
+        patient_links.withdraw(new.link)
+        raise _failed(access, state, files, error) from error
+    return _after_send(access, state, outgoing, raw, submitted)
+
+
+def _prepare(access: MailboxAccess, state: ComposeState, files: list[NewFile],
+             patient: bool = False) -> tuple[Outgoing, bytes, list[NewFile]]:
+    """The message as it will leave, or ComposeProblem with the uploads kept in the draft."""
+    stored = stored_draft(access, state.draft_uid) if state.draft_uid is not None else None
+    kept = kept_files(stored, ())
+    files = within_limits(state, kept, list(files))
+    try:
+        if state.errors:
+            raise ComposeProblem(state)
+        outgoing = build_outgoing(access, state, stored, kept + files, for_draft=False)
+        if not outgoing.recipients:
+            state.errors["to"] = gettext("Add at least one recipient.")
+            raise ComposeProblem(state)
+        if patient and (len(outgoing.recipients) != 1 or outgoing.cc or outgoing.bcc):
+            state.errors["to"] = gettext("A secure link goes to one patient at a time: put "
+                                         "one address in To and none in Cc or Bcc.")
+            raise ComposeProblem(state)
+        raw = serialise(state, outgoing, with_bcc=False)
+    except ComposeProblem as problem:
+        raise ComposeProblem(_keep_uploads(access, problem.state, files)) from None
+    return outgoing, raw, files
 
 
 def smtp_settings() -> ServerSettings:

@@ -34,7 +34,7 @@ from webmail.models import (
     TechnicalEvent,
     TraceChain,
 )
-from webmail.services import statistics, trace_chain
+from webmail.services import patient_links, statistics, trace_chain
 from webmail.services.trace_chain import SYSTEM_CHAIN
 
 
@@ -44,6 +44,7 @@ class RetentionPolicy:
     statistics_months: int
     account_months: int
     functional_months: int
+    patient_link_keep_days: int = 30  # a link's status after it expired (its message: 0)
 
     @classmethod
     def from_config(cls, config) -> RetentionPolicy:
@@ -56,7 +57,8 @@ class RetentionPolicy:
                 raise ValueError(f"PLI_{key} must be a whole number of months (at least 1), "
                                  f"not {value!r}")
             months.append(value)
-        return cls(*months)
+        return cls(*months, patient_link_keep_days=max(0, int(config.get(
+            "PATIENT_LINK_KEEP_DAYS", 30))))
 
 
 @dataclass
@@ -76,6 +78,7 @@ def run(policy: RetentionPolicy, now: datetime, dry_run: bool = False) -> Retent
     _statistics(report, months_before(now, policy.statistics_months))
     _accounts(report, months_before(now, policy.account_months))
     _functional_traces(report, months_before(now, policy.functional_months))
+    _patient_links(report, policy.patient_link_keep_days)
     return report
 
 
@@ -103,6 +106,14 @@ def _statistics(report: RetentionReport, cutoff: datetime) -> None:
     report.add("anonymised", "would anonymise", result.rows,
                f"per-person statistics rows ({result.people} people, {result.days} days) "
                f"from days before {statistics.local_day(cutoff).isoformat()}")
+
+
+def _patient_links(report: RetentionReport, keep_days: int) -> None:
+    emptied, deleted = patient_links.purge(report.now, keep_days, report.dry_run)
+    report.add("erased", "would erase", emptied,
+               "messages kept for patients behind links that have expired")
+    report.add("deleted", "would delete", deleted,
+               f"patient links expired more than {keep_days} days ago")
 
 
 def _accounts(report: RetentionReport, cutoff: datetime) -> None:

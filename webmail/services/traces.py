@@ -57,6 +57,11 @@ ACTION_LABELS = {
     "second_factor_disabled": lazy_gettext("Second factor turned off"),
     "second_factor_reset": lazy_gettext("Second factor removed by an administrator"),
     "recovery_codes_renewed": lazy_gettext("New recovery codes made"),
+    "patient_link_created": lazy_gettext("Secure link sent to a patient"),
+    "patient_link_opened": lazy_gettext("Secure link opened by the patient"),
+    "patient_link_code_failed": lazy_gettext("Wrong access code on a secure link"),
+    "patient_link_replied": lazy_gettext("Patient answered through a secure link"),
+    "patient_link_revoked": lazy_gettext("Secure link withdrawn"),
 }
 # Keys that would carry what traces must never hold: content, subjects, secrets.
 FORBIDDEN_DETAIL_KEYS = frozenset({
