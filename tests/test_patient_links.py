@@ -223,3 +223,21 @@ def test_a_link_left_unused_expires(app, sent):
         db.session.commit()
     _, response = _open(app, link, code)
     assert response.status_code == 404
+
+
+def test_a_formatted_message_shows_in_the_sandboxed_frame(app, professional, mail_user,
+                                                          mail_backend):
+    patient = another_user(mail_backend, "patient")
+    response = post_compose(professional, mail_user, to=patient.address, subject=SUBJECT,
+                            body="**Important** : à jeun.", rich="y", action="send",
+                            patient_link="y")
+    assert response.status_code == 302
+    link, code, _ = _link_and_code(mail_backend, patient)
+    assert app.test_client().get(link + "/body").status_code == 302  # the code comes first
+    browser, _ = _open(app, link, code)
+    page = browser.get(link).get_data(as_text=True)
+    assert 'class="message-frame"' in page and 'sandbox="' in page
+    frame = browser.get(link + "/body")
+    assert frame.status_code == 200
+    assert frame.headers["Content-Security-Policy"].startswith("default-src 'none'; img-src data:;")
+    assert "<strong>Important</strong>" in frame.get_data(as_text=True)

@@ -44,13 +44,13 @@ _OPENED = "pli_patient_links"  # in the (anonymous) session: {link id: unlocked 
 @bp.route("/p/<url_token>", methods=["GET", "POST"])
 @limiter.limit("30 per 15 minutes", methods=["POST"], scope="patient-code")
 def open_link(url_token: str):
-    open_link = _live(url_token)
-    if _unlocked(open_link):
-        return _message_page(url_token, open_link)
+    found = _live(url_token)
+    if _unlocked(found):
+        return _message_page(url_token, found)
     error, status = None, 200
     if request.method == "POST":
         try:
-            patient_links.check_code(open_link, request.form.get("code", "")[:40],
+            patient_links.check_code(found, request.form.get("code", "")[:40],
                                      request.remote_addr)
         except WrongCode as wrong:
             error, status = gettext(
@@ -59,12 +59,12 @@ def open_link(url_token: str):
         except LinkUnavailable:
             return _unavailable()
         else:
-            _remember(open_link)
+            _remember(found)
             return redirect(url_for(".open_link", url_token=url_token), 303)
     return _no_index(make_response(render_template(
         "patient/code.html", url_token=url_token, error=error,
-        professional=patient_links.professional(open_link.link),
-        expires_at=open_link.link.expires_at), status))
+        professional=patient_links.professional(found.link),
+        expires_at=found.link.expires_at), status))
 
 
 @bp.get("/p/<url_token>/body")

@@ -98,22 +98,22 @@ def professional(link: PatientLink) -> str:
     return f"{link.sender_name} <{link.mailbox}>" if link.sender_name else link.mailbox
 
 
-def emails(new: NewLink, professional: str, url: str) -> list[tuple[str, str]]:
+def emails(new: NewLink, sender: str, url: str) -> list[tuple[str, str]]:
     """The two emails the patient receives, link first, then code: subjects and bodies
     that say who wrote and how to read, and nothing of what was written. In the
     service's default language, since the patient has chosen none."""
-    until = format_datetime(new.link.expires_at, "d MMMM y")
     with force_locale(current_app.config["DEFAULT_LOCALE"]):
+        until = format_datetime(new.link.expires_at, "d MMMM y")
         link = (
-            gettext("Secure message from %(name)s", name=professional),
+            gettext("Secure message from %(name)s", name=sender),
             gettext("Hello,\n\n%(name)s has sent you a message through a secure health "
                     "messaging service.\n\nTo read it, open this link:\n%(url)s\n\n"
                     "You will be asked for an access code, sent to you in a separate "
                     "email. The link can be opened until %(date)s.\n\nThis email contains "
                     "no health information. If you were not expecting it, you can ignore "
-                    "it.\n", name=professional, url=url, date=until))
+                    "it.\n", name=sender, url=url, date=until))
         code = (
-            gettext("Your access code for the message from %(name)s", name=professional),
+            gettext("Your access code for the message from %(name)s", name=sender),
             gettext("Hello,\n\nYour access code is: %(code)s\n\nType it on the page the "
                     "link in the other email opens. Do not share it.\n", code=new.code))
     return [link, code]
