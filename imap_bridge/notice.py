@@ -43,7 +43,7 @@ def file_notice(client: IMAPClient, folder: str, raw: bytes, date: datetime) -> 
 
 
 def build_answer(sender: Address, recipient: str, subject: str, body: str, date: datetime,
-                 in_reply_to: str | None, marker: str) -> bytes:
+                 in_reply_to: str | None, message_id: str, marker: str) -> bytes:
     """An answer written on Pli's web page by someone without a mailbox here (a patient),
     threaded under the message it answers; `marker` (X-Pli-Patient-Link) says where it
     came from, so the reader can show it apart from professional mail."""
@@ -52,7 +52,7 @@ def build_answer(sender: Address, recipient: str, subject: str, body: str, date:
     message["To"] = recipient
     message["Subject"] = subject
     message["Date"] = format_datetime(date)
-    message["Message-ID"] = make_msgid(domain=recipient.rpartition("@")[2] or None)
+    message["Message-ID"] = message_id
     if in_reply_to:
         message["In-Reply-To"] = in_reply_to
         message["References"] = in_reply_to

@@ -101,7 +101,7 @@ def test_the_emails_carry_no_health_data_and_sent_keeps_the_message(
 
 
 def test_the_patient_reads_with_the_code_and_answers_into_the_inbox(
-        app, mail_user, mail_backend, sent):
+        app, professional, mail_user, mail_backend, sent):
     patient, link, code, _ = sent
     stranger = app.test_client()
     first = stranger.get(link)
@@ -126,8 +126,10 @@ def test_the_patient_reads_with_the_code_and_answers_into_the_inbox(
     answered = browser.post(link + "/answer", data={"csrf_token": token,
                                                     "text": "Merci docteur."})
     assert answered.status_code == 303
-    [(_, reply, _)] = wait_for_messages(mail_backend, mail_user, "INBOX")
+    [(uid, reply, _)] = wait_for_messages(mail_backend, mail_user, "INBOX")
     [(_, original, _)] = folder_messages(mail_backend, mail_user, "Sent")
+    shown = professional.get(f"/b/{mail_user.address}/INBOX/{uid}").get_data(as_text=True)
+    assert "Réponse d’un patient, écrite sur la page sécurisée de Pli" in shown
     assert parse(reply)["From"].addresses[0].addr_spec == patient.address
     assert parse(reply)["In-Reply-To"] == parse(original)["Message-ID"]
     assert parse(reply)["Subject"] == f"Re: {SUBJECT}"
@@ -241,3 +243,17 @@ def test_a_formatted_message_shows_in_the_sandboxed_frame(app, professional, mai
     assert frame.status_code == 200
     assert frame.headers["Content-Security-Policy"].startswith("default-src 'none'; img-src data:;")
     assert "<strong>Important</strong>" in frame.get_data(as_text=True)
+
+
+def test_mail_from_elsewhere_cannot_pose_as_a_patient_answer(app, professional, mail_user,
+                                                             mail_backend):
+    from tests.mailfactory import message
+
+    forged = b"X-Pli-Patient-Link: 1; " + b"0" * 64 + b"\n" + message(
+        "Re: Résultats", sender="someone@elsewhere.test", to=mail_user.address,
+        body="Cliquez ici.")
+    mail_backend.deliver(mail_user.address, forged)
+    [(uid, raw, _)] = wait_for_messages(mail_backend, mail_user, "INBOX")
+    assert b"X-Pli-Patient-Link: 1;" in raw
+    shown = professional.get(f"/b/{mail_user.address}/INBOX/{uid}").get_data(as_text=True)
+    assert "Réponse d’un patient" not in shown

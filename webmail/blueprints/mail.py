@@ -12,7 +12,7 @@ from flask_login import login_required
 from imap_bridge.models import Folder
 from webmail.downloads import attachment_response
 from webmail.security_headers import message_frame_csp
-from webmail.services import mail, traces
+from webmail.services import mail, patient_links, traces
 from webmail.services.access import require_mailbox
 from webmail.template_filters import folder_label
 
@@ -59,7 +59,8 @@ def message(mailbox: str, folder: str, uid: int):
                                  detail={"folder": folder, "uid": uid})
     return render_template("mail/message.html", access=access, message=readable.message,
                            html=readable.html, text_html=readable.text_html, current=folder,
-                           folders=mail.list_folders(access), allow_remote=allow_remote)
+                           folders=mail.list_folders(access), allow_remote=allow_remote,
+                           patient_link=patient_links.answer_link(readable.message))
 
 
 @bp.get("/<path:folder>/<int:uid>/body")

@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
+from email.utils import make_msgid
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
@@ -38,6 +39,7 @@ MAX_DAYS = 28  # the longest a link may live (DOMAIN: at most four weeks)
 MAX_FAILED_CODES = 5
 MAX_REPLY = 20_000  # characters of an answer
 PATIENT_ACTOR = "patient"  # how traces name the person who opened a link: never the address
+MARKER = "X-Pli-Patient-Link"  # on answers Pli files: "<link number>; <signature>"
 
 
 class LinkUnavailable(Exception):
@@ -190,9 +192,10 @@ def reply(open_link: OpenLink, text: str, ip: str | None, now: datetime | None =
     parsed, _ = message(open_link)
     now = now or utcnow()
     parent = next(iter(message_ids(link.message_id)), None)
+    message_id = make_msgid(domain=link.mailbox.rpartition("@")[2] or None)
     raw = build_answer(Address(addr_spec=check_address(link.patient_address, "to")),
                        link.mailbox, reply_subject(parsed.subject), text, now, parent,
-                       str(link.id))
+                       message_id, f"{link.id}; {_marker_signature(link.id, message_id)}")
     delegation_server.master_runner(link.mailbox)(
         lambda client: file_notice(client, "INBOX", raw, now))
     db.session.execute(update(PatientLink).where(PatientLink.id == link.id)
@@ -200,6 +203,19 @@ def reply(open_link: OpenLink, text: str, ip: str | None, now: datetime | None =
     db.session.commit()
     traces.record("patient_link_replied", actor=PATIENT_ACTOR, mailbox=link.mailbox, ip=ip,
                   detail={"link": link.id})
+
+
+def answer_link(message: ParsedMessage) -> int | None:
+    """The link number an answer in a mailbox came through, if Pli filed it: the marker
+    is signed with the service's key, so mail from elsewhere cannot pretend to be one."""
+    values = [value for name, value in message.headers if name.lower() == MARKER.lower()]
+    if len(values) != 1 or not message.message_id:
+        return None
+    number, _, signature = values[0].partition(";")
+    if not number.strip().isdigit():
+        return None
+    expected = _marker_signature(int(number), message.message_id)
+    return int(number) if hmac.compare_digest(signature.strip(), expected) else None
 
 
 def for_mailbox(mailbox: str) -> list[PatientLink]:
@@ -249,6 +265,11 @@ def status(link: PatientLink, now: datetime | None = None) -> str:
     if link.replies:
         return "answered"
     return "opened" if link.first_opened_at is not None else "waiting"
+
+
+def _marker_signature(link_id: int, message_id: str) -> str:
+    key = hashlib.sha256(b"pli patient answer\0" + current_app.secret_key.encode()).digest()
+    return hmac.new(key, f"{link_id}:{message_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def _code_check(key: bytes, code: str) -> str:
