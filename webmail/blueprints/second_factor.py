@@ -12,7 +12,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     make_response,
     redirect,
     render_template,
@@ -169,7 +168,6 @@ def require_enrolment():
     if not current_user.is_authenticated or second_factor.is_enabled(current_user):
         session.pop(MUST_ENROL, None)
         return None
-    g.must_enrol = True
     target = url_for("second_factor.settings")
     if request.headers.get("HX-Request"):
         response = make_response("", 204)
