@@ -6,6 +6,7 @@ start a production instance with a default secret or without TLS to the mail ser
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -14,6 +15,7 @@ from pathlib import Path
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, object] = {
     # Mail backend (the development rig listens on these ports).
@@ -88,6 +90,7 @@ DEFAULTS: dict[str, object] = {
 }
 
 LANGUAGES = ("fr", "en")
+MAX_IDLE_MINUTES = 120
 
 
 def load_config(app: Flask, overrides: dict[str, object] | None = None) -> None:
@@ -110,6 +113,9 @@ def _derive(app: Flask) -> None:
         config[key] = int(config[key])
     config["AUDIENCE_MEASUREMENT"] = _flag(config["AUDIENCE_MEASUREMENT"])
     config["COOKIE_POLICY_VERSION"] = str(config["COOKIE_POLICY_VERSION"])
+    if not 1 <= config["SESSION_IDLE_MINUTES"] <= MAX_IDLE_MINUTES:
+        raise ValueError(f"PLI_SESSION_IDLE_MINUTES must be between 1 and {MAX_IDLE_MINUTES}: "
+                         "an idle session must lock within two hours (Ségur SC.SSI/IE.58)")
     config["SECOND_FACTOR"] = str(config["SECOND_FACTOR"]).lower()
     if config["SECOND_FACTOR"] not in ("required", "optional"):
         raise ValueError("PLI_SECOND_FACTOR must be required or optional, "
@@ -170,3 +176,7 @@ def check_production_safety(app: Flask) -> None:
             problems.append(f"PLI_{key}=plain sends passwords in clear")
     if problems:
         raise RuntimeError("Unsafe production configuration: " + "; ".join(problems))
+    if config["SECOND_FACTOR"] != "required":
+        log.warning("PLI_SECOND_FACTOR=%s: a password alone does not meet the PGSSI-S for "
+                    "health professionals since 1 January 2026 (README \"Second factor\")",
+                    config["SECOND_FACTOR"])
