@@ -203,8 +203,8 @@ def test_a_secure_link_goes_to_one_patient_only(app, client, mail_user, mail_bac
     assert folder_messages(mail_backend, first, "INBOX") == []
 
 
-def test_without_a_master_login_the_option_says_it_is_not_set_up(mail_backend, database_url,
-                                                                   mail_user):
+def test_without_a_master_login_the_option_says_it_is_not_set_up(app, mail_backend,
+                                                                   database_url, mail_user):
     bare = create_app(app_config(mail_backend, database_url, IMAP_MASTER_USER="",
                                  IMAP_MASTER_PASSWORD=""))
     client = bare.test_client()
@@ -257,3 +257,20 @@ def test_mail_from_elsewhere_cannot_pose_as_a_patient_answer(app, professional, 
     assert b"X-Pli-Patient-Link: 1;" in raw
     shown = professional.get(f"/b/{mail_user.address}/INBOX/{uid}").get_data(as_text=True)
     assert "Réponse d’un patient" not in shown
+
+
+def test_with_smtp_down_the_link_is_withdrawn_and_the_draft_kept(app, mail_backend,
+                                                                 database_url, mail_user):
+    closed = create_app(app_config(mail_backend, database_url, SMTP_PORT=1))
+    patient = another_user(mail_backend, "patient")
+    client = closed.test_client()
+    sign_in(client, mail_user)
+    response = _send_link(client, mail_user, patient)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and "Le serveur d’envoi est injoignable" in page
+    [(_, draft, _)] = folder_messages(mail_backend, mail_user, "Drafts")
+    assert attachments_of(draft) == {"bilan.pdf": REPORT}
+    with closed.app_context():
+        assert db.session.scalars(select(PatientLink).where(
+            PatientLink.patient_address == patient.address)).all() == []
+    assert folder_messages(mail_backend, patient, "INBOX") == []
