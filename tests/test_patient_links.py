@@ -274,3 +274,16 @@ def test_with_smtp_down_the_link_is_withdrawn_and_the_draft_kept(app, mail_backe
         assert db.session.scalars(select(PatientLink).where(
             PatientLink.patient_address == patient.address)).all() == []
     assert folder_messages(mail_backend, patient, "INBOX") == []
+
+
+def test_an_answer_that_cannot_be_filed_is_kept_on_the_page(app, mail_backend, database_url,
+                                                            sent):
+    _, link, code, _ = sent
+    imap_down = create_app(app_config(mail_backend, database_url, IMAP_PORT=1))
+    browser, _ = _open(imap_down, link, code)
+    token = csrf_token(browser.get(link).get_data(as_text=True))
+    response = browser.post(link + "/answer", data={"csrf_token": token,
+                                                    "text": "Question sur le dosage."})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and "n’a pas pu être transmise" in page
+    assert "Question sur le dosage." in page

@@ -25,6 +25,7 @@ from flask import (
 from flask_babel import gettext
 from flask_login import login_required
 
+from imap_bridge.errors import MailError
 from imap_bridge.mime import get_part, inline_images
 from imap_bridge.sanitize import sanitize_html
 from imap_bridge.text import text_to_html
@@ -101,6 +102,10 @@ def answer(url_token: str):
         return _message_page(url_token, open_link, answer=text, status=400, error=gettext(
             "Please write your answer (at most %(n)s characters).",
             n=patient_links.MAX_REPLY))
+    except MailError:
+        return _message_page(url_token, open_link, answer=text, status=503, error=gettext(
+            "Your answer could not be delivered just now. It is still below: please try "
+            "again in a few minutes."))
     flash(gettext("Your answer was sent to %(name)s.",
                   name=patient_links.professional(open_link.link)), "patient")
     return redirect(url_for(".open_link", url_token=url_token), 303)
