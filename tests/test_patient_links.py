@@ -21,6 +21,7 @@ from tests.compose_support import (
     wait_for_messages,
 )
 from tests.conftest import app_config, csrf_token, sign_in
+from tests.delegation_support import client_for, grant, trio_fixture  # noqa: F401
 from webmail import create_app
 from webmail.db import db
 from webmail.models import AnonymousCounter, PatientLink
@@ -287,3 +288,18 @@ def test_an_answer_that_cannot_be_filed_is_kept_on_the_page(app, mail_backend, d
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and "n’a pas pu être transmise" in page
     assert "Question sur le dosage." in page
+
+
+def test_a_delegate_sends_a_secure_link_on_the_owners_behalf(app, mail_backend, trio):
+    owner = client_for(app, trio.owner)
+    grant(owner, trio.owner, trio.delegate.address, "send")
+    delegate = client_for(app, trio.delegate)
+    patient = another_user(mail_backend, "patient")
+    response = _send_link(delegate, trio.owner, patient)  # in the owner's mailbox
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    _, _, raws = _link_and_code(mail_backend, patient)
+    for raw in raws:
+        assert parse(raw)["From"].addresses[0].addr_spec == trio.owner.address
+        assert parse(raw)["Sender"].addresses[0].addr_spec == trio.delegate.address
+    listed = owner.get(f"/b/{trio.owner.address}/patient-links/").get_data(as_text=True)
+    assert f"envoyé par {trio.delegate.address}" in listed
