@@ -250,3 +250,15 @@ def test_an_administrator_resets_a_lost_factor(app, client, mail_user):
                                                mail_user.address])
     assert again.exit_code == 1 and "no second factor" in again.output
     assert ("second_factor_reset", None) in _actions(app, mail_user.address)
+
+
+def test_new_recovery_codes_need_an_app_code_and_do_not_use_up_a_recovery_code(app, client,
+                                                                              mail_user):
+    sign_in(client, mail_user)
+    _, codes = _enrol(client)
+    refused = client.post(SETTINGS + "recovery-codes", data={"csrf_token": _token(client),
+                                                             "code": codes[0]})
+    assert refused.status_code == 400
+    client.post("/logout", data={"csrf_token": _token(client)})
+    _password_step(client, mail_user)
+    assert _code_step(client, codes[0]).status_code == 302  # still usable

@@ -133,8 +133,11 @@ def verify(account: Account, code: str) -> str:
 def renew_recovery_codes(account: Account, code: str) -> list[str]:
     """New recovery codes (the old ones stop working), after a code from the app."""
     row = _row(account)
-    if verify(account, code) != "totp":
-        raise InvalidCode("a code from the app is needed, not a recovery code")
+    step = None if row is None or row.secret is None else _matching_step(
+        _decrypt(row.secret), code, after=row.last_step)
+    if step is None:  # a recovery code is refused here, and not used up
+        raise InvalidCode("a current code from the app is needed")
+    row.last_step = step
     codes = _new_recovery_codes(row)
     db.session.commit()
     return codes
