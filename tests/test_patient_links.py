@@ -211,6 +211,8 @@ def test_without_a_master_login_the_option_says_it_is_not_set_up(app, mail_backe
     client = bare.test_client()
     patient = another_user(mail_backend, "patient")
     sign_in(client, mail_user)
+    form = client.get(f"/b/{mail_user.address}/compose/new").get_data(as_text=True)
+    assert 'id="patient_link"' not in form  # not offered where it cannot work
     response = post_compose(client, mail_user, to=patient.address, subject=SUBJECT, body=BODY,
                             action="send", patient_link="y")
     assert response.status_code == 422

@@ -289,7 +289,7 @@ def _page(access: MailboxAccess, state: ComposeState, error: str | None = None,
         "compose/form.html", access=access, state=state, form=ComposeForm.from_state(state),
         error=error, identity=compose.identity_label(access),
         limit=current_app.config["MAX_MESSAGE_BYTES"], folders=mail.list_folders(access),
-        current=_drafts_name(access)), status
+        current=_drafts_name(access), patient_links_offered=patient_links.available()), status
 
 
 def _drafts_name(access: MailboxAccess) -> str:

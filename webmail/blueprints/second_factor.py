@@ -186,7 +186,7 @@ def _settings_page(factor: second_factor.FactorStatus,
             title=gettext("QR code to scan with your authenticator app"))
     response = make_response(render_template(
         "second_factor/settings.html", factor=factor, enrolment=enrolment, qr_svg=qr_svg,
-        error=error, form=CodeForm(), must_enrol=bool(session.get(MUST_ENROL)),
+        error=error, must_enrol=bool(session.get(MUST_ENROL)),
         required=second_factor.required()), status)
     if enrolment is not None:
         response.headers["Cache-Control"] = "no-store"  # the page holds the secret key
